@@ -12,3 +12,12 @@ export function ssoStartUrl(slug: string, loginHint?: string): string {
   if (loginHint) query.set('login_hint', loginHint);
   return `/auth/sso/start?${query}`;
 }
+
+/**
+ * Break-glass (SPEC 3.3): turns Enforce SSO off for a tenant whose admins are
+ * locked out, so password sign-in works again. Answers false when the tenant
+ * has no SSO configuration.
+ */
+export async function disableEnforcement(db: Db, tenantId: string, now: number): Promise<boolean> {
+  return (await db.run('UPDATE sso_configs SET enforce = 0, updated_at = $1 WHERE tenant_id = $2', [now, tenantId])) > 0;
+}
