@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createSetupLink } from './accounts/setup.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { MasterKeyError } from './keys/master-key.ts';
+import { SealError } from './keys/sealer.ts';
 import { createServer } from './server.ts';
 
 const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -23,8 +24,9 @@ async function main(): Promise<void> {
   try {
     server = await createServer(config, { webRoot });
   } catch (error) {
-    if (error instanceof MasterKeyError) {
-      process.stderr.write(`jams-imes: ${error.message}\n`);
+    if (error instanceof MasterKeyError || error instanceof SealError) {
+      const hint = error instanceof SealError ? '. MASTER_KEY must hold every key version still in use' : '';
+      process.stderr.write(`jams-imes: ${error.message}${hint}\n`);
       process.exit(1);
     }
     throw error;

@@ -12,6 +12,7 @@ import { migrate } from '../db/migrate.ts';
 import { AppError, catalogue, type ErrorEntry } from '../errors/catalogue.ts';
 import { addVersionToKeyFile, MasterKeyError } from '../keys/master-key.ts';
 import { resealAll } from '../keys/rotation.ts';
+import { SealError } from '../keys/sealer.ts';
 import { addSigningKey } from '../keys/signing-keys.ts';
 import { createContext } from '../server.ts';
 import { disableEnforcement } from '../sso/summary.ts';
@@ -33,7 +34,15 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 
 class UsageError extends Error {}
 
-function option(values: Record<string, string | boolean | undefined>, name: string): string {
+type Values = Record<string, string | boolean | undefined>;
+
+/** Options a command cannot do without: checked before anything is opened. */
+const REQUIRED: Record<string, string[]> = {
+  'tenant create': ['name', 'slug', 'admin-email'],
+  'sso enforce off': ['tenant'],
+};
+
+function option(values: Values, name: string): string {
   const value = values[name];
   if (typeof value !== 'string' || !value.trim()) throw new UsageError(`--${name} is required.`);
   return value;
@@ -45,7 +54,7 @@ async function tenantBySlug(ctx: Context, slug: string) {
   return tenant;
 }
 
-type Command = (ctx: Context, values: Record<string, string | boolean | undefined>) => Promise<void>;
+type Command = (ctx: Context, values: Values) => Promise<void>;
 
 const commands: Record<string, Command> = {
   async 'tenant create'(ctx, values) {
@@ -131,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     out(USAGE);
     return values.help ? 0 : 2;
   }
+  for (const required of REQUIRED[name] ?? []) option(values, required);
   const ctx = await createContext(loadConfig(), { logDestination: process.stderr });
   try {
     await commands[name]!(ctx, values);
@@ -146,6 +156,9 @@ try {
   if (error instanceof UsageError || error instanceof ConfigError || error instanceof MasterKeyError) {
     process.stderr.write(`jams-imes: ${error.message}\n`);
     process.exitCode = 2;
+  } else if (error instanceof SealError) {
+    process.stderr.write(`jams-imes: ${error.message}. MASTER_KEY must hold every version still in use (see the README on master-key rotation).\n`);
+    process.exitCode = 1;
   } else if (error instanceof AppError) {
     const fix = (catalogue[error.code] as ErrorEntry).fix;
     process.stderr.write(`jams-imes: ${error.message}${fix ? ` ${fix}` : ''}\n`);
