@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MasterKeyError, parseMasterKeys } from './keys/master-key.ts';
 
 /** Everything the server reads from its environment, read once and frozen. */
 export interface Config {
@@ -21,6 +22,8 @@ export interface Config {
   readonly signInPerIpPerMinute: number;
   /** Failed password attempts allowed per email per 15 minutes before it is throttled. */
   readonly failedSignInsPerEmail: number;
+  /** Time budget for the calls to an IdP that one SSO step makes (discovery, token, JWKS, UserInfo). */
+  readonly ssoTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -35,7 +38,7 @@ const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
  * unusable, so the process stops before it serves anything.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const port = parsePort(env.PORT ?? '3000');
+  const port = parsePort(env.PORT?.trim() || '3000');
   const host = env.HOST?.trim() || '127.0.0.1';
   const publicUrl = parsePublicUrl(env.PUBLIC_URL?.trim() || `http://localhost:${port}`);
   const production = env.NODE_ENV === 'production';
@@ -46,6 +49,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         '`node -e "console.log(require(\'node:crypto\').randomBytes(32).toString(\'base64\'))"` ' +
         'and keep it in your secret store.',
     );
+  }
+  // Checked here, so that a mistyped key stops the server before it opens anything.
+  if (masterKey) {
+    try {
+      parseMasterKeys(masterKey);
+    } catch (error) {
+      if (error instanceof MasterKeyError) throw new ConfigError(error.message);
+      throw error;
+    }
   }
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -61,6 +73,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const signInPerIpPerMinute = parseLimit('RATE_LIMIT_SIGNIN_PER_MINUTE', env.RATE_LIMIT_SIGNIN_PER_MINUTE, 120);
   const failedSignInsPerEmail = parseLimit('RATE_LIMIT_FAILED_SIGNINS_PER_EMAIL', env.RATE_LIMIT_FAILED_SIGNINS_PER_EMAIL, 10);
+  const ssoTimeoutMs = parseLimit('SSO_TIMEOUT_MS', env.SSO_TIMEOUT_MS, 10_000);
+  // A hanging IdP must fail a sign-in within 15 seconds (the browser is waiting).
+  if (ssoTimeoutMs > 15_000) throw new ConfigError('SSO_TIMEOUT_MS must be at most 15000.');
   const origin = new URL(publicUrl);
   return Object.freeze({
     port,
@@ -76,6 +91,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     production,
     signInPerIpPerMinute,
     failedSignInsPerEmail,
+    ssoTimeoutMs,
   });
 }
 
@@ -87,7 +103,7 @@ function parseLimit(name: string, value: string | undefined, fallback: number): 
 }
 
 function parsePort(value: string): number {
-  const port = Number(value);
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError(`PORT must be a whole number from 0 to 65535, not "${value}".`);
   }

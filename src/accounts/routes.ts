@@ -32,6 +32,8 @@ const invitationToken = params({ token: text(200) });
 export async function accountRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
   const throttle = new EmailThrottle(ctx.config.failedSignInsPerEmail, ctx.clock);
   const limited = signInRateLimit(ctx);
+  // Runs as preValidation: who may call a route is settled before its body is
+  // looked at, so a member or bot is told 403, never how the body is wrong.
   const admin = requireAdmin(ctx);
 
   app.post('/api/auth/discover', { ...limited, schema: body({ email }, ['email']) }, async (request) => {
@@ -110,19 +112,19 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context): Promise
     },
   );
 
-  app.get('/api/members', { preHandler: admin }, async (request) => {
+  app.get('/api/members', { preValidation: admin }, async (request) => {
     const tenantId = tenantOf(request);
     const [members, invitations] = await Promise.all([listMembers(ctx, tenantId), listInvitations(ctx, tenantId)]);
     return { members: members.map(({ tenantId: _, ...member }) => member), invitations };
   });
 
-  app.post('/api/members/invitations', { preHandler: admin, schema: body({ email, role }, ['email', 'role']) }, async (request, reply) => {
+  app.post('/api/members/invitations', { preValidation: admin, schema: body({ email, role }, ['email', 'role']) }, async (request, reply) => {
     const input = request.body as { email: string; role: 'admin' | 'member' };
     const result = await createInvitation(ctx, tenantOf(request), { ...input, invitedBy: request.member!.id });
     return reply.code(201).send(result);
   });
 
-  app.delete('/api/members/invitations/:id', { preHandler: admin, schema: id }, async (request, reply) => {
+  app.delete('/api/members/invitations/:id', { preValidation: admin, schema: id }, async (request, reply) => {
     await revokeInvitation(ctx, tenantOf(request), (request.params as { id: string }).id);
     return reply.code(204).send();
   });
@@ -131,19 +133,19 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context): Promise
     ['deactivate', deactivateMember],
     ['reactivate', reactivateMember],
   ] as const) {
-    app.post(`/api/members/:id/${action}`, { preHandler: admin, schema: id }, async (request) => {
+    app.post(`/api/members/:id/${action}`, { preValidation: admin, schema: id }, async (request) => {
       const { tenantId: _, ...member } = await change(ctx, tenantOf(request), (request.params as { id: string }).id);
       return { member };
     });
   }
 
-  app.patch('/api/members/:id', { preHandler: admin, schema: { ...id, ...body({ role }, ['role']) } }, async (request) => {
+  app.patch('/api/members/:id', { preValidation: admin, schema: { ...id, ...body({ role }, ['role']) } }, async (request) => {
     const { role } = request.body as { role: 'admin' | 'member' };
     const { tenantId: _, ...member } = await changeRole(ctx, tenantOf(request), (request.params as { id: string }).id, role);
     return { member };
   });
 
-  app.delete('/api/members/:id/sso-identity', { preHandler: admin, schema: id }, async (request, reply) => {
+  app.delete('/api/members/:id/sso-identity', { preValidation: admin, schema: id }, async (request, reply) => {
     await clearSsoIdentity(ctx, tenantOf(request), (request.params as { id: string }).id);
     return reply.code(204).send();
   });

@@ -82,6 +82,9 @@ export async function passwordSignIn(
   // anyone that this email signs in with SSO, so saying so here leaks nothing.
   const usable = matched.filter((row) => !row.enforce);
   if (usable.length === 0) {
+    // While any of these tenants takes passwords, a wrong password must stay
+    // invalid_credentials: that is what the per-email throttle counts.
+    if (matched.length === 0 && rows.some((row) => !row.enforce)) throw new AppError('invalid_credentials');
     if (rows.some((row) => row.enforce)) throw new AppError('sso_enforced');
     throw new AppError(matched.length > 0 ? 'account_disabled' : 'invalid_credentials');
   }

@@ -1,8 +1,12 @@
 import type { Db } from './db.ts';
 import initial from './migrations/001_initial.ts';
+import ssoSubjectIndex from './migrations/002_sso_subject_index.ts';
 
 /** Every migration in order. Append only: ids and texts of merged ones never change. */
-const migrations: readonly { id: string; sql: string }[] = [{ id: '001_initial', sql: initial }];
+const migrations: readonly { id: string; sql: string }[] = [
+  { id: '001_initial', sql: initial },
+  { id: '002_sso_subject_index', sql: ssoSubjectIndex },
+];
 
 /**
  * Applies the migrations this database has not seen. Safe to run from several

@@ -3,15 +3,30 @@ import path from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Db } from './db.ts';
 
+/** How long a statement waits for another connection's write lock before it fails. */
+const BUSY_TIMEOUT_MS = 5_000;
+const BUSY_RETRY_MS = 5;
+
+/** SQLITE_BUSY, or one of its extended codes: another connection holds the lock. */
+const isBusy = (error: unknown) => ((((error as { errcode?: number } | null)?.errcode ?? 0) & 0xff) === 5);
+const pause = () => new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+
 /**
  * The embedded engine. node:sqlite is synchronous and has one connection, so
  * an open transaction would otherwise swallow statements from unrelated
  * requests that run while it awaits; a queue keeps them outside it.
+ *
+ * SQLite's own busy timeout waits by sleeping the thread: the event loop
+ * would stall while another process (the CLI) holds the write lock, and a
+ * second connection in this process could never let the first one finish.
+ * So busy_timeout is 0 and a locked statement is retried on a timer.
  */
 export function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const database = new DatabaseSync(file);
-  database.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+  // Opening may wait the old way (nothing is served yet); afterwards, waits are timers.
+  database.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
+  database.exec('PRAGMA busy_timeout = 0');
   const statements = new Map<string, StatementSync>();
   let queue: Promise<unknown> = Promise.resolve();
   let inTransaction = false;
@@ -34,17 +49,23 @@ export function openSqlite(file: string): Db {
   };
 
   /** Waits for any running transaction, so that statements never join it by accident. */
-  function serial<T>(fn: () => T | Promise<T>): Promise<T> {
+  function serial<T>(fn: () => T | Promise<T>, deadline = Date.now() + BUSY_TIMEOUT_MS): Promise<T> {
     // Decided now, not in a later microtask: between this check and the
     // statement, no transaction can begin.
     if (!inTransaction) {
       try {
         return Promise.resolve(fn());
       } catch (error) {
+        // Locked by another connection: decide afresh after the pause, as a
+        // transaction of ours may have begun meanwhile.
+        if (isBusy(error) && Date.now() < deadline) return pause().then(() => serial(fn, deadline));
         return Promise.reject(error);
       }
     }
-    const next = queue.then(fn, fn);
+    const next = queue.then(
+      () => serial(fn, deadline),
+      () => serial(fn, deadline),
+    );
     queue = next.catch(() => undefined);
     return next;
   }
@@ -68,10 +89,20 @@ export function openSqlite(file: string): Db {
 
   function runTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const body = async () => {
-      inTransaction = true;
       // IMMEDIATE takes the write lock up front, so another process sharing
       // the file cannot interleave a write between our read and our write.
-      database.exec('BEGIN IMMEDIATE');
+      const deadline = Date.now() + BUSY_TIMEOUT_MS;
+      for (;;) {
+        try {
+          database.exec('BEGIN IMMEDIATE');
+          // Set in the same synchronous step as BEGIN: no unrelated statement can slip in between.
+          inTransaction = true;
+          break;
+        } catch (error) {
+          if (!isBusy(error) || Date.now() >= deadline) throw error;
+        }
+        await pause();
+      }
       try {
         const result = await fn(handle(true));
         database.exec('COMMIT');

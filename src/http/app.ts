@@ -35,6 +35,8 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
     // error the caller sees, not something silently reshaped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
     routerOptions: { maxParamLength: 500 },
+    // A URL that cannot be decoded is answered like any other bad input.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
   });
 
   app.setErrorHandler(errorHandler);

@@ -9,6 +9,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_body',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_VALIDATION: 'invalid_body',
+  FST_ERR_BAD_URL: 'invalid_body',
 };
 
 /** Answers an error as `{error, message, ...details}`; the one place where a code becomes an HTTP status. */

@@ -1,7 +1,10 @@
 import type { Context } from '../context.ts';
 
-/** A string field of bounded length (every field has an upper bound). */
-export const text = (maxLength: number, minLength = 1) => ({ type: 'string', minLength, maxLength }) as const;
+/**
+ * A string field of bounded length (every field has an upper bound). NUL is
+ * refused: no one types it, and PostgreSQL cannot store it in text.
+ */
+export const text = (maxLength: number, minLength = 1) => ({ type: 'string', minLength, maxLength, pattern: '^[^\\u0000]*$' }) as const;
 
 /** A JSON object body with exactly these fields: unknown fields are refused, not dropped. */
 export function body(properties: Record<string, unknown>, required: string[] = []) {
