@@ -9,6 +9,8 @@ import type { Sealer } from './sealer.ts';
 const SEALED_COLUMNS: readonly { table: string; id: string; column: string; context: (id: string) => string }[] = [
   { table: 'signing_keys', id: 'kid', column: 'private_key_enc', context: (kid) => `signing_key:${kid}` },
   { table: 'sso_configs', id: 'tenant_id', column: 'client_secret_enc', context: (tenantId) => `sso_client_secret:${tenantId}` },
+  // PKCE verifiers of sign-ins in flight (at most 5 minutes old).
+  { table: 'sso_states', id: 'id', column: 'code_verifier_enc', context: (stateId) => `sso_state:${stateId}` },
 ];
 
 export interface RotationReport {

@@ -62,6 +62,12 @@ export interface HostileIdp {
   customClaims: Record<string, unknown>;
   /** The path of every request received, in order (e.g. `/jwks` twice after a refetch). */
   requests: string[];
+  /** Every authorization code, access token and ID token issued, so tests can look for leaks. */
+  issued: string[];
+  /** How the client authenticated at the token endpoint, per request: `client_secret_basic` or `client_secret_post`. */
+  tokenAuthMethods: string[];
+  /** Merged into the discovery document last; a field set to `undefined` is left out. */
+  metadataOverrides: Record<string, unknown>;
   /** Applies to every following request until changed; `user` replaces the signed-in user. */
   setScenario(scenario: HostileScenario, user?: HostileUser): void;
   close(): Promise<void>;
@@ -104,6 +110,8 @@ export async function startHostileProvider(options: HostileIdpOptions = {}): Pro
   const authorizations = new Map<string, Authorization>();
   const userinfoByAccessToken = new Map<string, Record<string, unknown>>();
   const requests: string[] = [];
+  const issued: string[] = [];
+  const tokenAuthMethods: string[] = [];
   let scenario: HostileScenario = 'ok';
   let user = options.user ?? DEFAULT_HOSTILE_USER;
 
@@ -125,6 +133,9 @@ export async function startHostileProvider(options: HostileIdpOptions = {}): Pro
     clientSecret,
     customClaims: options.customClaims ?? {},
     requests,
+    issued,
+    tokenAuthMethods,
+    metadataOverrides: {},
     setScenario(next, nextUser) {
       scenario = next;
       if (nextUser) user = nextUser;
@@ -174,6 +185,7 @@ export async function startHostileProvider(options: HostileIdpOptions = {}): Pro
       id_token_signing_alg_values_supported: ['RS256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       authorization_response_iss_parameter_supported: true,
+      ...idp.metadataOverrides,
     };
   }
 
@@ -198,6 +210,7 @@ export async function startHostileProvider(options: HostileIdpOptions = {}): Pro
       back({ error: 'invalid_request', error_description: 'response_type=code and PKCE S256 are required' });
     } else {
       const code = randomBytes(24).toString('base64url');
+      issued.push(code);
       authorizations.set(code, { redirectUri, codeChallenge, nonce: params.get('nonce'), scope: params.get('scope') ?? '' });
       back({ code });
     }
@@ -235,17 +248,20 @@ export async function startHostileProvider(options: HostileIdpOptions = {}): Pro
     }
     const accessToken = randomBytes(24).toString('base64url');
     userinfoByAccessToken.set(accessToken, userinfoClaims());
+    const signed = await idToken(authorization.nonce);
+    issued.push(accessToken, signed);
     sendJson(res, 200, {
       access_token: accessToken,
       token_type: 'Bearer',
       expires_in: 300,
       scope: authorization.scope,
-      id_token: await idToken(authorization.nonce),
+      id_token: signed,
     });
   }
 
   function clientAuthenticated(req: IncomingMessage, form: URLSearchParams): boolean {
     const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '');
+    tokenAuthMethods.push(basic ? 'client_secret_basic' : 'client_secret_post');
     if (basic) {
       const decoded = Buffer.from(basic[1]!, 'base64').toString();
       const [id, secret] = decoded.split(':').map((part) => decodeURIComponent(part.replaceAll('+', ' ')));
