@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { SESSION_COOKIE } from '../src/http/auth.ts';
+import type { ConfigInput } from '../src/sso/config.ts';
 import { BINDING_COOKIE } from '../src/sso/state.ts';
 import { startHostileProvider, type HostileIdp, type HostileIdpOptions } from './idp/hostile.ts';
 import { startProvider, type TestIdp, type TestIdpOptions } from './idp/provider.ts';
@@ -32,15 +33,8 @@ export async function hostileIdp(options?: HostileIdpOptions): Promise<HostileId
   return startHostileProvider(options);
 }
 
-export interface SsoSettings {
-  name?: string;
-  issuer: string;
-  clientId: string;
-  clientSecret?: string | null;
-  scopes?: string;
-  claims?: { email?: string; firstName?: string; lastName?: string };
-  enforce?: boolean;
-}
+/** What a test saves; the name defaults. */
+export type SsoSettings = Omit<ConfigInput, 'name'> & { name?: string };
 
 /** `PUT /api/integrations/sso` as the admin whose token is given. */
 export function putSso(t: TestInstance, token: string, settings: SsoSettings): Promise<LightMyRequestResponse> {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import { createTestDatabase, getTestInstance, PASSWORD, TestClock } from '../../test/instance.ts';
+import { assertSignedIn, configure, finish, realIdp, signIn, start, throughIdp } from '../../test/sso-driver.ts';
 import { SESSION_TTL_MS } from '../sessions/sessions.ts';
 import { envMasterKeySource, parseMasterKeys } from './master-key.ts';
 import { resealAll } from './rotation.ts';
@@ -127,5 +128,40 @@ describe('master key', () => {
     });
     assert.equal((await after.inject({ method: 'GET', url: '/api/me', token: signedBefore })).statusCode, 200);
     assert.equal((await after.inject({ method: 'GET', url: '/api/me', token: await after.login(seeded.admin.email, PASSWORD) })).statusCode, 200);
+  });
+
+  test('SSO sign-in keeps working through a master-key rotation, and afterwards with only the new key', async (t) => {
+    const database = await createTestDatabase();
+    const v1 = `v1:${key()}`;
+    const v2 = `v2:${key()}`;
+    const first = await getTestInstance({ database, env: { MASTER_KEY: v1 } });
+    const seeded = await first.seedTenant();
+    const idp = await realIdp(first, { profile: 'okta', users: [{ sub: 'okta-1', email: seeded.admin.email }] });
+    t.after(() => idp.close());
+    await configure(first, seeded.admin.token, { issuer: idp.typedIssuer, clientId: idp.clientId, clientSecret: idp.clientSecret! });
+    idp.setNextLogin('okta-1');
+    await assertSignedIn(first, await signIn(first, seeded.tenant.slug), seeded.admin.email);
+    // A sign-in starts before the rotation and finishes after it, on a restarted instance.
+    const inFlight = await start(first, { tenant: seeded.tenant.slug });
+    await first.close();
+
+    // Rolling restart with both versions; the secrets are re-sealed while it serves.
+    const during = await getTestInstance({ database, env: { MASTER_KEY: `${v2},${v1}` } });
+    const report = await resealAll(during.ctx.db, during.ctx.sealer);
+    assert.equal(report.resealed.sso_configs, 1);
+    assert.equal(report.resealed.sso_states, 1);
+    assert.deepEqual(report.remaining, []);
+    const finished = await finish(during, await throughIdp(during, inFlight.location), inFlight.binding);
+    await assertSignedIn(during, finished, seeded.admin.email);
+    await during.close();
+
+    const after = await getTestInstance({ database, env: { MASTER_KEY: v2 } });
+    t.after(async () => {
+      await after.close();
+      await database.drop();
+    });
+    const stored = await after.ctx.db.one<{ client_secret_enc: string }>('SELECT client_secret_enc FROM sso_configs WHERE tenant_id = $1', [seeded.tenant.id]);
+    assert.ok(stored!.client_secret_enc.startsWith('v2.'));
+    await assertSignedIn(after, await signIn(after, seeded.tenant.slug), seeded.admin.email);
   });
 });

@@ -1,5 +1,8 @@
 import type { Db } from '../db/db.ts';
+import { secretContext } from '../sso/config.ts';
+import { verifierContext } from '../sso/state.ts';
 import type { Sealer } from './sealer.ts';
+import { signingKeyContext } from './signing-keys.ts';
 
 /**
  * Every column that holds a value sealed under the master key, with the
@@ -7,10 +10,10 @@ import type { Sealer } from './sealer.ts';
  * column adds it here, so master-key rotation cannot miss it.
  */
 const SEALED_COLUMNS: readonly { table: string; id: string; column: string; context: (id: string) => string }[] = [
-  { table: 'signing_keys', id: 'kid', column: 'private_key_enc', context: (kid) => `signing_key:${kid}` },
-  { table: 'sso_configs', id: 'tenant_id', column: 'client_secret_enc', context: (tenantId) => `sso_client_secret:${tenantId}` },
+  { table: 'signing_keys', id: 'kid', column: 'private_key_enc', context: signingKeyContext },
+  { table: 'sso_configs', id: 'tenant_id', column: 'client_secret_enc', context: secretContext },
   // PKCE verifiers of sign-ins in flight (at most 5 minutes old).
-  { table: 'sso_states', id: 'id', column: 'code_verifier_enc', context: (stateId) => `sso_state:${stateId}` },
+  { table: 'sso_states', id: 'id', column: 'code_verifier_enc', context: verifierContext },
 ];
 
 export interface RotationReport {

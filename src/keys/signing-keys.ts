@@ -34,7 +34,8 @@ export interface KeySummary {
   published: boolean;
 }
 
-const sealContext = (kid: string) => `signing_key:${kid}`;
+/** The associated data a private signing key is sealed with. */
+export const signingKeyContext = (kid: string) => `signing_key:${kid}`;
 
 /** Generates a signing key and stores it, its private half sealed under the master key. */
 export async function addSigningKey(db: Db, sealer: Sealer, now: number): Promise<string> {
@@ -46,7 +47,7 @@ export async function addSigningKey(db: Db, sealer: Sealer, now: number): Promis
     kid,
     ALG,
     JSON.stringify(publicJwk),
-    await sealer.seal(pem, sealContext(kid)),
+    await sealer.seal(pem, signingKeyContext(kid)),
     now,
   ]);
   return kid;
@@ -96,7 +97,7 @@ export class KeyRing {
             keys.set(row.kid, known);
             continue;
           }
-          const pem = await this.#sealer.open(row.private_key_enc, sealContext(row.kid));
+          const pem = await this.#sealer.open(row.private_key_enc, signingKeyContext(row.kid));
           const publicJwk = JSON.parse(row.public_jwk) as JWK;
           keys.set(row.kid, {
             kid: row.kid,

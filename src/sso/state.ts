@@ -31,7 +31,8 @@ interface StateRow {
 }
 
 const hash = (value: string) => createHash('sha256').update(value).digest();
-const verifierContext = (stateId: string) => `sso_state:${stateId}`;
+/** The associated data a sign-in's PKCE verifier is sealed with. */
+export const verifierContext = (stateId: string) => `sso_state:${stateId}`;
 
 /**
  * The browser's binding secret: the one it already holds, so that sign-ins
