@@ -381,6 +381,8 @@ describe('browser journeys (Chromium, real server, Okta-shaped IdP)', () => {
       assert.ok((await refusal.innerText()).includes(catalogue.sso_enforced.fix));
       assert.equal(await sessionCookie(memberPage.context(), app.publicUrl), undefined, 'no session was made');
       assert.equal(pathOf(memberPage), '/login');
+      await memberPage.getByRole('button', { name: `Continue with ${SSO_NAME}` }).waitFor();
+      assert.equal(await memberPage.getByLabel('Password', { exact: true }).count(), 0, 'the refused password form is withdrawn');
       await screenshot(memberPage, 'login-sso-enforced-refusal');
     });
 

@@ -101,6 +101,12 @@ export default function Login() {
       if (choices) {
         setTenants(choices);
         setTenant(choices[0]!.slug);
+      } else if (err instanceof ApiError && err.code === 'sso_enforced') {
+        // The team switched to SSO since the email step: offer only what works now.
+        setError(err);
+        setPassword('');
+        const fresh = await api<Discovery>('POST', '/api/auth/discover', { email }).catch(() => null);
+        if (fresh) setMethods({ ...fresh, password: false });
       } else {
         setError(err);
         if (err instanceof ApiError && err.code === 'invalid_credentials') setPassword('');
