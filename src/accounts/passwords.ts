@@ -1,4 +1,5 @@
 import { argon2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /** argon2id at OWASP's recommended floor: 19 MiB, 2 passes, 1 lane. */
 export const ARGON2_PARAMS = { memory: 19_456, passes: 2, parallelism: 1, tagLength: 32 } as const;
@@ -13,11 +14,31 @@ interface Argon2Params {
   tagLength: number;
 }
 
-function derive(password: string, nonce: Buffer, params: Argon2Params): Promise<Buffer> {
-  // crypto.argon2 runs on libuv's thread pool: the event loop keeps serving.
-  return new Promise((resolve, reject) =>
-    argon2('argon2id', { message: password, nonce, ...params }, (error, key) => (error ? reject(error) : resolve(key))),
-  );
+/**
+ * At most one hash per core at a time; the rest wait here, not in libuv's
+ * queue. Hashes are CPU-bound, so more at once only share the cores (and
+ * their caches: each walks 19 MiB) and finish later. And libuv's pool (4
+ * threads) stays free for its other work, DNS lookups of IdPs included,
+ * which would otherwise queue behind every hash of a password flood.
+ */
+const HASH_SLOTS = availableParallelism();
+let hashing = 0;
+const waiting: (() => void)[] = [];
+
+async function derive(password: string, nonce: Buffer, params: Argon2Params): Promise<Buffer> {
+  if (hashing < HASH_SLOTS) hashing++;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    // crypto.argon2 runs on libuv's thread pool: the event loop keeps serving.
+    return await new Promise((resolve, reject) =>
+      argon2('argon2id', { message: password, nonce, ...params }, (error, key) => (error ? reject(error) : resolve(key))),
+    );
+  } finally {
+    // The slot passes straight to the next waiter, if any.
+    const next = waiting.shift();
+    if (next) next();
+    else hashing--;
+  }
 }
 
 /** Hashes a password into a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). */
