@@ -79,6 +79,30 @@ describe('signing key rotation', () => {
     assert.equal(decodeProtectedHeader(token).kid, newKid);
     assert.equal((await b.inject({ method: 'GET', url: '/api/me', token })).statusCode, 200);
   });
+
+  test('a MAC key is derived per signing key and purpose, the same on every instance, and is never published', async (t) => {
+    const database = await createTestDatabase();
+    const clock = new TestClock();
+    const a = await getTestInstance({ database, clock });
+    const b = await getTestInstance({ database, clock });
+    t.after(async () => {
+      await a.close();
+      await b.close();
+      await database.drop();
+    });
+    const first = await a.ctx.keys.macKey('sso_state');
+    assert.ok(first.key.equals((await b.ctx.keys.macKey('sso_state', first.kid))!.key), 'another instance derives the same key');
+    assert.ok(!first.key.equals((await a.ctx.keys.macKey('another purpose')).key), 'each purpose has its own key');
+    const newKid = await addSigningKey(a.ctx.db, a.ctx.sealer, clock.now() + 1);
+    clock.advance(11_000);
+    const second = await b.ctx.keys.macKey('sso_state');
+    assert.equal(second.kid, newKid);
+    assert.ok(!second.key.equals(first.key), 'a new signing key brings a new MAC key');
+    assert.ok((await a.ctx.keys.macKey('sso_state', first.kid))!.key.equals(first.key), 'the old one still checks what it made');
+    assert.equal(await a.ctx.keys.macKey('sso_state', 'no-such-kid'), undefined);
+    const published = JSON.stringify((await a.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json());
+    for (const mac of [first, second]) assert.ok(!published.includes(mac.key.export().toString('base64url')));
+  });
 });
 
 describe('master key', () => {

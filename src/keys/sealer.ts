@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { MasterKeySource } from './master-key.ts';
 
 /**
@@ -24,11 +24,19 @@ export class SealError extends Error {
 }
 
 export function createSealer(source: MasterKeySource): Sealer {
+  // node:crypto checks a raw key on every use (a few times the cost of the
+  // AES-GCM itself for short values); a KeyObject is checked once.
+  const keyObjects = new WeakMap<Buffer, KeyObject>();
+  const keyObject = (key: Buffer) => {
+    let object = keyObjects.get(key);
+    if (!object) keyObjects.set(key, (object = createSecretKey(key)));
+    return object;
+  };
   return {
     async seal(plaintext, context) {
       const { version, key } = await source.current();
       const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const cipher = createCipheriv('aes-256-gcm', keyObject(key), iv);
       cipher.setAAD(Buffer.from(context));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       return [version, iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
@@ -39,7 +47,7 @@ export function createSealer(source: MasterKeySource): Sealer {
       const master = await source.byVersion(version);
       if (!master) throw new SealError(`master key version ${version} is not configured`);
       try {
-        const decipher = createDecipheriv('aes-256-gcm', master.key, Buffer.from(iv, 'base64url'));
+        const decipher = createDecipheriv('aes-256-gcm', keyObject(master.key), Buffer.from(iv, 'base64url'));
         decipher.setAAD(Buffer.from(context));
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
         return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');

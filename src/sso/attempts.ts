@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../context.ts';
+import type { Db } from '../db/db.ts';
 import type { SsoErrorCode } from '../errors/catalogue.ts';
 
 /** How long attempts are kept for diagnostics. */
 const KEEP_MS = 30 * 24 * 60 * 60 * 1000;
+/** How often each tenant's old attempts are pruned. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/** When each tenant's were last pruned, per database. */
+const prunedAt = new WeakMap<Db, Map<string, number>>();
 /** How many the admin page shows. */
 const LIST_LIMIT = 50;
 const MAX_EMAIL_LENGTH = 320;
@@ -20,7 +25,8 @@ let sequence = 0;
 /**
  * Records one SSO sign-in attempt of a tenant (SPEC 3.4): the email the IdP
  * returned (if it got that far), the result code, and the correlation id the
- * user saw. Attempts older than 30 days are pruned on the way.
+ * user saw. Attempts older than 30 days are pruned on the way, at most
+ * hourly per tenant.
  */
 export async function recordAttempt(
   ctx: Context,
@@ -30,7 +36,12 @@ export async function recordAttempt(
   const at = ctx.clock.now();
   // Sortable: attempts made in the same millisecond still list newest first.
   const id = `${String(at).padStart(15, '0')}-${String(sequence++).padStart(12, '0')}-${randomBytes(4).toString('hex')}`;
-  await ctx.db.run('DELETE FROM sso_attempts WHERE tenant_id = $1 AND at < $2', [tenantId, at - KEEP_MS]);
+  let pruned = prunedAt.get(ctx.db);
+  if (!pruned) prunedAt.set(ctx.db, (pruned = new Map()));
+  if (at - (pruned.get(tenantId) ?? -Infinity) >= PRUNE_EVERY_MS) {
+    pruned.set(tenantId, at);
+    await ctx.db.run('DELETE FROM sso_attempts WHERE tenant_id = $1 AND at < $2', [tenantId, at - KEEP_MS]);
+  }
   await ctx.db.run('INSERT INTO sso_attempts (id, tenant_id, at, email, result, ref) VALUES ($1, $2, $3, $4, $5, $6)', [
     id,
     tenantId,

@@ -57,6 +57,16 @@ export async function loadConfigRow(db: Db, tenantId: string): Promise<ConfigRow
   return db.one<ConfigRow>('SELECT * FROM sso_configs WHERE tenant_id = $1', [tenantId]);
 }
 
+/** A tenant's id and SSO configuration by the tenant's slug, in one query (the start of every sign-in); undefined for no such tenant. */
+export async function loadConfigBySlug(db: Db, slug: string): Promise<{ tenantId: string; row: ConfigRow | undefined } | undefined> {
+  const found = await db.one<ConfigRow & { tenant_key: string }>(
+    'SELECT t.id AS tenant_key, c.* FROM tenants t LEFT JOIN sso_configs c ON c.tenant_id = t.id WHERE t.slug = $1',
+    [slug],
+  );
+  if (!found) return undefined;
+  return { tenantId: found.tenant_key, row: found.tenant_id === null ? undefined : found };
+}
+
 function view(row: ConfigRow): ConfigView {
   return {
     name: row.name,
@@ -184,13 +194,16 @@ export async function markVerified(ctx: Context, tenantId: string, discoveredIss
 /** Stored metadata is refetched once it is older than this (SPEC 3.1: caching). */
 const METADATA_MAX_AGE_MS = 60 * 60 * 1000;
 
+/** Whether the stored metadata is old enough to be fetched again. */
+export const metadataIsStale = (ctx: Context, row: ConfigRow) => ctx.clock.now() - row.metadata_fetched_at >= METADATA_MAX_AGE_MS;
+
 /**
  * The tenant's IdP metadata, refetched when stale. It must still report the
  * issuer saved with the configuration: an IdP that changes its issuer needs
  * an admin to re-save, not a silent switch. Any failure is `sso_discovery_failed`.
  */
 export async function currentMetadata(ctx: Context, row: ConfigRow): Promise<IdpMetadata> {
-  const stale = ctx.clock.now() - row.metadata_fetched_at >= METADATA_MAX_AGE_MS;
+  const stale = metadataIsStale(ctx, row);
   let metadata: IdpMetadata;
   try {
     metadata = stale ? await discover(row.issuer, ctx.config.ssoTimeoutMs) : checkMetadata(row.issuer, JSON.parse(row.metadata));

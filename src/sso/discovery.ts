@@ -1,5 +1,5 @@
 import { AppError } from '../errors/catalogue.ts';
-import { idpFetch } from './outbound.ts';
+import { jsonOf, requestIdp } from './outbound.ts';
 
 const WELL_KNOWN = '/.well-known/openid-configuration';
 
@@ -49,12 +49,9 @@ export function normalizeIssuer(typed: string): string {
 export async function discover(issuer: string, timeoutMs: number): Promise<IdpMetadata> {
   let document: unknown;
   try {
-    const response = await idpFetch(AbortSignal.timeout(timeoutMs))(`${issuer}${WELL_KNOWN}`, { headers: { accept: 'application/json' } });
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new AppError('discovery_failed', { status: response.status });
-    }
-    document = await response.json();
+    const answer = await requestIdp(`${issuer}${WELL_KNOWN}`, { headers: { accept: 'application/json' } }, AbortSignal.timeout(timeoutMs));
+    if (answer.status !== 200) throw new AppError('discovery_failed', { status: answer.status });
+    document = jsonOf(answer);
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw new AppError('discovery_failed');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { calculatePKCECodeChallenge } from 'openid-client';
 import { startProvider, type IdpProfile, type TestIdp } from '../../test/idp/provider.ts';
 import { getTestInstance, PASSWORD, type Seeded, type TestInstance } from '../../test/instance.ts';
 import { seedSsoConfig } from '../../test/sso-rows.ts';
@@ -15,7 +16,8 @@ import {
   start,
   throughIdp,
 } from '../../test/sso-driver.ts';
-import { BINDING_COOKIE } from './state.ts';
+import { recordAttempt } from './attempts.ts';
+import { BINDING_COOKIE, bindingFor, issueState, STATE_TTL_MS } from './state.ts';
 import { disableEnforcement } from './summary.ts';
 
 const linkOf = (t: TestInstance, userId: string) =>
@@ -133,6 +135,7 @@ describe('SSO sign-in through real OpenID providers, set up as an admin types th
     ]);
     const verifier = await t.ctx.sealer.open(row!.code_verifier_enc, `sso_state:${row!.id}`);
     assert.ok(!started.location.href.includes(verifier));
+    assert.equal(params.get('code_challenge'), await calculatePKCECodeChallenge(verifier), 'the S256 challenge of the stored verifier');
 
     const cookie = started.response.cookies.find((c) => c.name === BINDING_COOKIE)!;
     assert.equal(cookie.httpOnly, true);
@@ -395,5 +398,63 @@ describe('several instances on one database', () => {
     await assertSignedIn(first, done, seeded.admin.email);
     const replayed = await finish(first, done.callbackUrl, done.started.binding);
     await assertRefused(first, replayed, 'sso_state_invalid');
+  });
+});
+
+describe('housekeeping on the way', () => {
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  let t: TestInstance;
+  let seeded: Seeded;
+  before(async () => {
+    t = await getTestInstance();
+    seeded = await t.seedTenant();
+  });
+  after(() => t.close());
+
+  const count = async (sql: string) => Number((await t.ctx.db.one<{ n: number | string }>(sql, [seeded.tenant.id]))!.n);
+
+  test('attempts older than 30 days are pruned as new ones are recorded, at most hourly per tenant', async () => {
+    const old = (id: string) =>
+      t.ctx.db.run('INSERT INTO sso_attempts (id, tenant_id, at, email, result, ref) VALUES ($1, $2, $3, NULL, $4, $5)', [
+        id,
+        seeded.tenant.id,
+        t.clock.now() - 31 * DAY_MS,
+        'sso_state_invalid',
+        id,
+      ]);
+    const oldAttempts = () => count(`SELECT count(*) AS n FROM sso_attempts WHERE tenant_id = $1 AND ref LIKE 'old-%'`);
+    const record = (ref: string) => recordAttempt(t.ctx, seeded.tenant.id, { email: null, result: 'sso_state_invalid', ref });
+    await old('old-1');
+    await record('new-1');
+    assert.equal(await oldAttempts(), 0);
+    await old('old-2');
+    await record('new-2');
+    assert.equal(await oldAttempts(), 1, 'within the hour, no second pruning');
+    t.clock.advance(61 * 60 * 1000);
+    await record('new-3');
+    assert.equal(await oldAttempts(), 0);
+    assert.equal(await count(`SELECT count(*) AS n FROM sso_attempts WHERE tenant_id = $1 AND ref LIKE 'new-%'`), 3);
+  });
+
+  test('expired states are cleared as new ones are issued, at most every minute', async () => {
+    const pending = { tenantId: seeded.tenant.id, issuer: 'https://idp.example', codeVerifier: 'v'.repeat(43), nonce: 'n', returnTo: null };
+    const issue = () => issueState(t.ctx, pending, bindingFor(undefined));
+    const expired = () => count(`SELECT count(*) AS n FROM sso_states WHERE tenant_id = $1 AND expires_at < ${t.clock.now()}`);
+    const states = () => count('SELECT count(*) AS n FROM sso_states WHERE tenant_id = $1');
+    await issue();
+    t.clock.advance(STATE_TTL_MS + 1);
+    await issue();
+    assert.deepEqual([await expired(), await states()], [0, 1]);
+    await t.ctx.db.run(
+      `INSERT INTO sso_states (id, tenant_id, issuer, binding_hash, code_verifier_enc, nonce, return_to, expires_at)
+       VALUES ('expired', $1, 'https://idp.example', 'x', 'x', 'n', NULL, $2)`,
+      [seeded.tenant.id, t.clock.now() - 1],
+    );
+    t.clock.advance(30 * 1000);
+    await issue();
+    assert.equal(await expired(), 1, 'within the minute, no second clearing');
+    t.clock.advance(31 * 1000);
+    await issue();
+    assert.deepEqual([await expired(), await states()], [0, 3]);
   });
 });

@@ -1,21 +1,29 @@
-import { randomBytes } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import * as client from 'openid-client';
 import { normalizeEmail } from '../accounts/email.ts';
-import { findUserByEmail, getTenantBySlug, getUser, type UserRow } from '../accounts/tenants.ts';
+import { getUser, USER_COLUMNS, type UserRow } from '../accounts/tenants.ts';
 import type { Context } from '../context.ts';
 import { AppError, ssoErrorCodes, type SsoErrorCode } from '../errors/catalogue.ts';
 import { recordAttempt } from './attempts.ts';
-import { currentMetadata, loadConfigRow, markVerified, redirectUri, secretContext, type ConfigRow } from './config.ts';
+import {
+  currentMetadata,
+  loadConfigBySlug,
+  loadConfigRow,
+  markVerified,
+  metadataIsStale,
+  redirectUri,
+  secretContext,
+  type ConfigRow,
+} from './config.ts';
 import type { IdpMetadata } from './discovery.ts';
-import { idpFetch } from './outbound.ts';
+import { asResponse, jsonOf, requestIdp, type IdpAnswer, type IdpRequest } from './outbound.ts';
 import { bindingFor, consumeState, issueState, type PendingSignIn } from './state.ts';
 
 /** Leeway for `exp` and `nbf` of ID tokens; SPEC 4 allows at most 5 minutes. */
 const CLOCK_TOLERANCE_S = 30;
 const NAME_MAX = 100;
-/** A JWKS cache that openid-client treats as expired: it downloads the set again. */
-const STALE_JWKS: client.ExportedJWKSCache = { jwks: { keys: [] }, uat: 0 };
 
 export interface StartRequest {
   tenant?: string | undefined;
@@ -41,14 +49,44 @@ interface Seen {
   email: string | null;
 }
 
-/** One sign-in's openid-client configuration, with its shared deadline and what went wrong on the wire. */
-interface Exchange {
-  config: client.Configuration;
-  /** Keeps the JWKS this sign-in used for the next one. */
-  remember(): void;
-  /** The SSO code for an error thrown by openid-client during this sign-in. */
-  failure(error: unknown): AppError;
+type Endpoint = 'token' | 'jwks' | 'userinfo';
+
+/** One callback's calls to the IdP. */
+interface IdpCalls {
+  /** Shared by all of them, so a slow IdP cannot add several timeouts up. */
+  readonly deadline: AbortSignal;
+  /** The token answer, kept when its ID token names a key that our copy of the IdP's JWKS lacks. */
+  rotated?: IdpAnswer;
 }
+
+/** A call to the IdP that failed on the wire: unreachable, too slow, unreadable, or an HTTP error from the JWKS endpoint. */
+class IdpCallFailed extends Error {
+  readonly endpoint: Endpoint | undefined;
+  constructor(endpoint: Endpoint | undefined, cause: unknown) {
+    super(`the ${endpoint ?? 'IdP'} call failed: ${(cause as { message?: unknown }).message}`, { cause });
+    this.endpoint = endpoint;
+  }
+}
+
+/**
+ * The callback whose calls to the IdP are being made: openid-client's
+ * `customFetch` is set once per tenant, so each callback's deadline and
+ * bookkeeping travel with its async context instead.
+ */
+const idpCalls = new AsyncLocalStorage<IdpCalls>();
+
+/**
+ * A tenant's openid-client configuration, kept between sign-ins so that the
+ * IdP's signing keys are imported once, not in every callback.
+ */
+interface TenantClient {
+  readonly config: client.Configuration;
+  readonly metadata: IdpMetadata;
+  /** The clock skew and the row fields it was built from: a row that differs in any needs a new one. */
+  readonly builtFrom: readonly unknown[];
+}
+
+type TokenResponse = Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
 
 const isSsoCode = (code: string): code is SsoErrorCode => (ssoErrorCodes as readonly string[]).includes(code);
 
@@ -63,7 +101,7 @@ const newRef = () => randomBytes(5).toString('hex');
  */
 export class SsoFlow {
   readonly #ctx: Context;
-  readonly #jwks = new Map<string, { jwksUri: string; cache: client.ExportedJWKSCache }>();
+  readonly #clients = new Map<string, TenantClient>();
   readonly #refreshing = new Map<string, Promise<IdpMetadata>>();
 
   constructor(ctx: Context) {
@@ -73,14 +111,13 @@ export class SsoFlow {
   /** `GET /auth/sso/start`: sends the browser to the tenant's IdP. */
   async start(request: StartRequest, bindingCookie: string | undefined): Promise<StartResult> {
     const ctx = this.#ctx;
-    const ref = newRef();
     let tenantId: string | undefined;
     try {
-      const tenant = request.tenant ? await getTenantBySlug(ctx.db, request.tenant) : undefined;
-      tenantId = tenant?.id;
-      const row = tenant && (await loadConfigRow(ctx.db, tenant.id));
+      const found = request.tenant ? await loadConfigBySlug(ctx.db, request.tenant) : undefined;
+      tenantId = found?.tenantId;
+      const row = found?.row;
       if (!row) throw new AppError('sso_not_configured');
-      const metadata = await this.#metadata(row);
+      const { config } = await this.#client(row, { refresh: true });
       const codeVerifier = client.randomPKCECodeVerifier();
       const nonce = client.randomNonce();
       const binding = bindingFor(bindingCookie);
@@ -93,13 +130,13 @@ export class SsoFlow {
       };
       const state = await issueState(ctx, pending, binding);
       const loginHint = request.loginHint?.trim();
-      const url = client.buildAuthorizationUrl(this.#configuration(row, metadata, client.None()), {
+      const url = client.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri(ctx),
         response_type: 'code',
         scope: row.scopes.split(/\s+/).join(' '),
         // PKCE and nonce always, whatever the IdP advertises: the verifier
         // stays on the server, so a stolen code is useless.
-        code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge: pkceChallenge(codeVerifier),
         code_challenge_method: 'S256',
         state,
         nonce,
@@ -107,7 +144,7 @@ export class SsoFlow {
       });
       return { location: url.href, binding };
     } catch (error) {
-      return { location: await this.#refused(error, ref, tenantId, null) };
+      return { location: await this.#refused(error, newRef(), tenantId, null) };
     }
   }
 
@@ -158,34 +195,32 @@ export class SsoFlow {
     // 4 and 5. Exchange the code (secret and PKCE verifier) and validate the
     // ID token: signature against the IdP's JWKS, alg, iss, aud, azp, exp,
     // iat and nonce are all openid-client's checks.
-    const metadata = JSON.parse(row.metadata) as IdpMetadata;
-    const exchange = await this.#exchange(row, metadata);
-    const currentUrl = new URL(redirectUri(ctx));
-    currentUrl.search = params.toString();
-    let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
-    try {
-      tokens = await client.authorizationCodeGrant(exchange.config, currentUrl, {
-        pkceCodeVerifier: pending.codeVerifier,
-        expectedState: state,
-        expectedNonce: pending.nonce,
-        idTokenExpected: true,
-      });
-    } catch (error) {
-      throw exchange.failure(error);
-    }
-    exchange.remember();
-    const idToken = tokens.claims();
-    if (!idToken) throw new AppError('sso_token_invalid', { reason: 'no ID token' });
-
-    // 6. The email: from the ID token, else from UserInfo about the same subject.
+    const tenant = await this.#client(row, { refresh: false });
+    const currentUrl = new URL(`${redirectUri(ctx)}?${params}`);
+    const checks = { pkceCodeVerifier: pending.codeVerifier, expectedState: state, expectedNonce: pending.nonce, idTokenExpected: true };
+    // One deadline for all of this callback's calls to the IdP, so a slow IdP
+    // cannot add several timeouts up. A timer cleared when they are done: a
+    // signal from AbortSignal.timeout would still fire later, at a cost.
+    const deadline = new AbortController();
+    const timedOut = () => deadline.abort(new DOMException('the identity provider did not answer in time', 'TimeoutError'));
+    const timer = setTimeout(timedOut, ctx.config.ssoTimeoutMs);
+    const calls: IdpCalls = { deadline: deadline.signal };
+    let idToken: client.IDToken | undefined;
     let userinfo: client.UserInfoResponse | undefined;
-    if (idToken[row.claim_email] === undefined && metadata.userinfo_endpoint !== undefined) {
-      try {
-        userinfo = await client.fetchUserInfo(exchange.config, tokens.access_token, idToken.sub);
-      } catch (error) {
-        throw exchange.failure(error);
+    try {
+      const tokens = await idpCalls.run(calls, () => this.#grant(tenant, row, currentUrl, checks, calls));
+      idToken = tokens.claims();
+      // 6. The email: from the ID token, else from UserInfo about the same subject.
+      if (idToken && idToken[row.claim_email] === undefined && tenant.metadata.userinfo_endpoint !== undefined) {
+        const { sub } = idToken;
+        userinfo = await idpCalls.run(calls, () => client.fetchUserInfo(tenant.config, tokens.access_token, sub));
       }
+    } catch (error) {
+      throw failure(error, calls);
+    } finally {
+      clearTimeout(timer);
     }
+    if (!idToken) throw new AppError('sso_token_invalid', { reason: 'no ID token' });
     const source: Record<string, unknown> = userinfo ?? idToken;
     const rawEmail = source[row.claim_email];
     if (typeof rawEmail !== 'string' || !rawEmail.trim()) throw new AppError('sso_no_email_claim');
@@ -194,15 +229,25 @@ export class SsoFlow {
     if (source.email_verified === false || source.email_verified === 'false') throw new AppError('sso_email_unverified');
 
     // 7. The member of that tenant, and 8. their link to this IdP identity.
-    const user = await findUserByEmail(ctx.db, pending.tenantId, normalizeEmail(rawEmail));
+    // One query answers both: the member with this email, and anyone in the
+    // tenant already linked to this subject (the email is unique per tenant).
+    const found = await ctx.db.all<UserRow & { by_email: number }>(
+      `SELECT ${USER_COLUMNS}, CASE WHEN email = $2 THEN 1 ELSE 0 END AS by_email FROM users
+       WHERE tenant_id = $1 AND (email = $2 OR (sso_subject = $3 AND sso_issuer = $4))`,
+      [pending.tenantId, normalizeEmail(rawEmail), idToken.sub, pending.issuer],
+    );
+    const user = found.find((candidate) => candidate.by_email === 1);
     if (!user) throw new AppError('user_not_provisioned');
     if (user.status !== 'active') throw new AppError('account_disabled');
+    const subjectLinkedToOther = found.some((candidate) => candidate !== user);
     const name = (claim: string) => nameClaim(idToken[claim] ?? userinfo?.[claim]);
-    await this.#link(user, pending.issuer, idToken.sub, { firstName: name(row.claim_first_name), lastName: name(row.claim_last_name) });
+    const names = { firstName: name(row.claim_first_name), lastName: name(row.claim_last_name) };
+    await this.#link(user, subjectLinkedToOther, pending.issuer, idToken.sub, names);
 
     // 9. The session.
     const session = await ctx.sessions.create(pending.tenantId, user.id, 'sso');
-    if (user.role === 'admin') await markVerified(ctx, pending.tenantId, pending.issuer, row.client_id);
+    // Only while unverified: once an admin has signed in, later sign-ins prove nothing new.
+    if (user.role === 'admin' && row.verified_at === null) await markVerified(ctx, pending.tenantId, pending.issuer, row.client_id);
     const location = pending.returnTo ? `/sso-complete?${new URLSearchParams({ return_to: pending.returnTo })}` : '/sso-complete';
     return { location, session };
   }
@@ -214,15 +259,17 @@ export class SsoFlow {
    * to another member. A link made under another issuer (the tenant changed
    * IdP) is replaced by email, as on a first sign-in.
    */
-  async #link(user: UserRow, issuer: string, sub: string, names: { firstName: string; lastName: string }): Promise<void> {
+  async #link(
+    user: UserRow,
+    subjectLinkedToOther: boolean,
+    issuer: string,
+    sub: string,
+    names: { firstName: string; lastName: string },
+  ): Promise<void> {
     const ctx = this.#ctx;
     const linkedHere = user.sso_subject !== null && user.sso_issuer === issuer;
     if (linkedHere && user.sso_subject !== sub) throw new AppError('sso_identity_mismatch');
-    const other = await ctx.db.one<{ id: string }>(
-      'SELECT id FROM users WHERE tenant_id = $1 AND sso_subject = $2 AND sso_issuer = $3 AND id <> $4',
-      [user.tenant_id, sub, issuer, user.id],
-    );
-    if (other) throw new AppError('sso_identity_mismatch');
+    if (subjectLinkedToOther) throw new AppError('sso_identity_mismatch');
     const fillFirst = user.first_name === '' && names.firstName !== '';
     const fillLast = user.last_name === '' && names.lastName !== '';
     if (linkedHere && !fillFirst && !fillLast) return;
@@ -251,83 +298,108 @@ export class SsoFlow {
     return refresh;
   }
 
-  #configuration(row: ConfigRow, metadata: IdpMetadata, auth: client.ClientAuth): client.Configuration {
-    const skew = Math.round((this.#ctx.clock.now() - Date.now()) / 1000);
+  /**
+   * The code exchange and the ID token's validation, by openid-client. When
+   * the ID token names a key that our copy of the IdP's JWKS lacks (keys
+   * rotate, SPEC 4), the same answer is validated again with a configuration
+   * that fetches the JWKS once more; that one is kept. openid-client alone
+   * would keep refusing the new key until its copy is a minute old, and a
+   * configuration holds on to the keys it imported.
+   */
+  async #grant(
+    tenant: TenantClient,
+    row: ConfigRow,
+    currentUrl: URL,
+    checks: client.AuthorizationCodeGrantChecks,
+    calls: IdpCalls,
+  ): Promise<TokenResponse> {
+    try {
+      return await client.authorizationCodeGrant(tenant.config, currentUrl, checks);
+    } catch (error) {
+      if (!calls.rotated) throw error;
+    }
+    const fresh = await this.#build(row, tenant.metadata, tenant.builtFrom);
+    this.#clients.set(row.tenant_id, fresh);
+    return client.authorizationCodeGrant(fresh.config, currentUrl, checks);
+  }
+
+  /**
+   * The tenant's openid-client configuration: the one kept from earlier
+   * sign-ins while the row it was built from is unchanged, else a new one.
+   * `refresh` refetches metadata older than an hour first (the start of a
+   * sign-in); a callback uses what its start saw.
+   */
+  async #client(row: ConfigRow, { refresh }: { refresh: boolean }): Promise<TenantClient> {
+    const builtFrom = [this.#skew(), row.issuer, row.discovered_issuer, row.client_id, row.client_secret_enc, row.metadata];
+    const kept = this.#clients.get(row.tenant_id);
+    const stale = refresh && metadataIsStale(this.#ctx, row);
+    if (kept && !stale && kept.builtFrom.every((value, i) => value === builtFrom[i])) return kept;
+    const metadata = refresh ? await this.#metadata(row) : (JSON.parse(row.metadata) as IdpMetadata);
+    const built = await this.#build(row, metadata, builtFrom);
+    // Another configuration's keys are worth keeping when it names the same JWKS.
+    const jwks = kept && kept.metadata.jwks_uri === metadata.jwks_uri ? client.getJwksCache(kept.config) : undefined;
+    if (jwks) client.setJwksCache(built.config, jwks);
+    this.#clients.set(row.tenant_id, built);
+    return built;
+  }
+
+  /** Our clock, not the process's, decides whether a token has expired. */
+  #skew(): number {
+    return Math.round((this.#ctx.clock.now() - Date.now()) / 1000);
+  }
+
+  /** A configuration for the row's IdP and client, whose calls go through requestIdp under the calling callback's deadline. */
+  async #build(row: ConfigRow, metadata: IdpMetadata, builtFrom: readonly unknown[]): Promise<TenantClient> {
     const config = new client.Configuration(
       serverMetadata(metadata),
       row.client_id,
-      // Our clock, not the process's, decides whether a token has expired.
-      { [client.clockSkew]: skew, [client.clockTolerance]: CLOCK_TOLERANCE_S },
-      auth,
+      { [client.clockSkew]: this.#skew(), [client.clockTolerance]: CLOCK_TOLERANCE_S },
+      await this.#clientAuth(row, metadata),
     );
     // Loopback and http: issuers are allowed, with a warning on save (SPEC 3.1).
     if (new URL(metadata.issuer).protocol === 'http:') client.allowInsecureRequests(config);
-    return config;
-  }
-
-  /** An openid-client configuration for one callback, its calls to the IdP under one deadline. */
-  async #exchange(row: ConfigRow, metadata: IdpMetadata): Promise<Exchange> {
-    const ctx = this.#ctx;
-    const config = this.#configuration(row, metadata, await this.#clientAuth(row, metadata));
     // openid-client verifies ID token signatures only when asked to.
     client.enableNonRepudiationChecks(config);
-    const timeoutMs = ctx.config.ssoTimeoutMs;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    // A backstop only: the deadline below fires first.
-    config.timeout = Math.ceil(timeoutMs / 1000) + 1;
-    const known = this.#jwks.get(row.tenant_id);
-    if (known?.jwksUri === metadata.jwks_uri) client.setJwksCache(config, known.cache);
+    // No timeout of openid-client's own: every call is under its callback's deadline (below).
+    config.timeout = 0;
 
-    const endpoints = new Map<string, 'token' | 'jwks' | 'userinfo'>([
+    const endpoints = new Map<string, Endpoint>([
       [new URL(metadata.token_endpoint).href, 'token'],
       [new URL(metadata.jwks_uri).href, 'jwks'],
       ...(metadata.userinfo_endpoint ? [[new URL(metadata.userinfo_endpoint).href, 'userinfo'] as const] : []),
     ]);
-    let current: 'token' | 'jwks' | 'userinfo' | undefined;
-    let failedAt: typeof current;
-    const fetchIdp = idpFetch(deadline);
     config[client.customFetch] = async (url, options) => {
-      current = endpoints.get(new URL(url).href);
+      const calls = idpCalls.getStore();
+      // Every call to an IdP is under a callback's deadline; none may go out without one.
+      if (!calls) throw new Error('a call to the IdP outside a sign-in');
+      // openid-client names endpoints by their href, as we have them.
+      const endpoint = endpoints.get(url);
+      // The answer this callback already received, validated again: not a second exchange.
+      if (endpoint === 'token' && calls.rotated) return asResponse(calls.rotated);
+      let answer: IdpAnswer;
       let response: Response;
       try {
-        response = await fetchIdp(url, options as RequestInit);
+        answer = await requestIdp(url, options as IdpRequest, calls.deadline);
+        response = asResponse(answer);
       } catch (error) {
-        failedAt = current;
-        throw error;
+        throw new IdpCallFailed(endpoint, error);
       }
-      if (current === 'jwks' && !response.ok) failedAt = 'jwks';
-      if (current === 'token' && response.ok) {
-        // Keys rotate (SPEC 4): an ID token signed with a key that our copy of
-        // the JWKS lacks makes this sign-in fetch the JWKS again, once.
-        // openid-client alone would wait until its copy is a minute old.
-        const kid = await idTokenKid(response);
-        if (kid !== undefined && !known?.cache.jwks.keys.some((key) => key.kid === kid)) client.setJwksCache(config, STALE_JWKS);
+      const { ok } = response;
+      if (endpoint === 'jwks' && !ok) throw new IdpCallFailed(endpoint, new Error(`HTTP ${answer.status}`));
+      // Keys rotate (SPEC 4): an ID token signed with a key that our copy of
+      // the JWKS lacks ends this exchange here, and #grant validates the same
+      // answer with a configuration that fetches the JWKS again, once.
+      const known = endpoint === 'token' && ok ? client.getJwksCache(config)?.jwks.keys : undefined;
+      if (known) {
+        const kid = idTokenKid(answer);
+        if (kid !== undefined && !known.some((key) => key.kid === kid)) {
+          calls.rotated = answer;
+          throw new Error('the ID token is signed with a key that our copy of the JWKS lacks');
+        }
       }
       return response;
     };
-
-    return {
-      config,
-      remember: () => {
-        const cache = client.getJwksCache(config);
-        if (cache) this.#jwks.set(row.tenant_id, { jwksUri: metadata.jwks_uri, cache });
-      },
-      failure: (error) => {
-        const reason = describe(error);
-        const timedOut = deadline.aborted;
-        // The IdP's keys could not be had: its metadata is unavailable.
-        if (failedAt === 'jwks' || (timedOut && current === 'jwks')) return new AppError('sso_discovery_failed', { reason });
-        // Unreachable, too slow, an HTTP error or an OAuth error (invalid_grant, invalid_client): the IdP refused.
-        if (failedAt !== undefined || timedOut) return new AppError('sso_idp_rejected', { reason });
-        if (error instanceof client.ResponseBodyError || error instanceof client.WWWAuthenticateChallengeError) {
-          return new AppError('sso_idp_rejected', { reason });
-        }
-        const code = (error as { code?: unknown }).code;
-        if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') return new AppError('sso_idp_rejected', { reason });
-        // Everything else is an answer that failed validation.
-        return new AppError('sso_token_invalid', { reason });
-      },
-    };
+    return { config, metadata, builtFrom };
   }
 
   /** Public client without a secret; else the method discovery advertises, Basic first (SPEC 3.1). */
@@ -354,6 +426,35 @@ export class SsoFlow {
   }
 }
 
+/** The SSO code for an error thrown by openid-client during a callback. */
+function failure(error: unknown, calls: IdpCalls): AppError {
+  const reason = describe(error);
+  const failed = failedCall(error);
+  // The IdP's keys could not be had: its metadata is unavailable.
+  if (failed?.endpoint === 'jwks') return new AppError('sso_discovery_failed', { reason });
+  // Unreachable, too slow, an HTTP error or an OAuth error (invalid_grant, invalid_client): the IdP refused.
+  if (failed || calls.deadline.aborted) return new AppError('sso_idp_rejected', { reason });
+  if (error instanceof client.ResponseBodyError || error instanceof client.WWWAuthenticateChallengeError) {
+    return new AppError('sso_idp_rejected', { reason });
+  }
+  const code = (error as { code?: unknown }).code;
+  if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') return new AppError('sso_idp_rejected', { reason });
+  // Everything else is an answer that failed validation.
+  return new AppError('sso_token_invalid', { reason });
+}
+
+/**
+ * The failed call behind an error, which openid-client wraps as its cause.
+ * Found by identity, not by which call came last: concurrent sign-ins of a
+ * tenant share one JWKS download, and so its failure.
+ */
+function failedCall(error: unknown): IdpCallFailed | undefined {
+  for (let at = error, depth = 0; at instanceof Error && depth < 5; at = at.cause, depth++) {
+    if (at instanceof IdpCallFailed) return at;
+  }
+  return undefined;
+}
+
 /** The metadata openid-client works from; an IdP that lists `none` does not get to send unsigned ID tokens. */
 function serverMetadata(metadata: IdpMetadata): client.ServerMetadata {
   const { id_token_signing_alg_values_supported: algs, ...rest } = metadata;
@@ -362,14 +463,22 @@ function serverMetadata(metadata: IdpMetadata): client.ServerMetadata {
   return (signed.length > 0 ? { ...rest, id_token_signing_alg_values_supported: signed } : rest) as client.ServerMetadata;
 }
 
-/** The `kid` of the ID token in a token response, read from a copy of it; undefined when there is none. */
-async function idTokenKid(response: Response): Promise<string | undefined> {
+/** The `kid` of the ID token in a token answer; undefined when there is none. */
+function idTokenKid(answer: IdpAnswer): string | undefined {
   try {
-    const body = (await response.clone().json()) as { id_token?: unknown };
+    const body = jsonOf(answer) as { id_token?: unknown };
     return typeof body.id_token === 'string' ? decodeProtectedHeader(body.id_token).kid : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * RFC 7636's S256 challenge, BASE64URL(SHA-256(verifier)): what openid-client's
+ * calculatePKCECodeChallenge answers, without a WebCrypto job per sign-in.
+ */
+function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
 }
 
 function nameClaim(value: unknown): string {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { DEFAULT_HOSTILE_USER, type HostileIdp, type HostileScenario } from '../../test/idp/hostile.ts';
 import { getTestInstance, type Seeded, type TestInstance } from '../../test/instance.ts';
 import { assertRefused, assertSignedIn, configure, finish, hostileIdp, signIn, start, throughIdp } from '../../test/sso-driver.ts';
+import { addSigningKey } from '../keys/signing-keys.ts';
 import { STATE_TTL_MS } from './state.ts';
 
 /** Short, so that the hanging scenarios stay quick; production uses 10 s. */
@@ -101,6 +103,18 @@ describe('a hostile IdP cannot sign anyone in', () => {
     assert.equal(jwksFetches(), fetched + 1, 'the new kid made us fetch the JWKS once');
     await assertSignedIn(t, await signIn(t, seeded.tenant.slug), DEFAULT_HOSTILE_USER.email);
     assert.equal(jwksFetches(), fetched + 1, 'the new key is cached');
+  });
+
+  test('a re-saved client secret is used from the next sign-in on, and the IdP keys already fetched are kept', async () => {
+    const fresh = await tenantOnIdp();
+    const settings = { issuer: idp.issuer, clientId: idp.clientId };
+    await assertSignedIn(t, await signIn(t, fresh.tenant.slug), DEFAULT_HOSTILE_USER.email);
+    await configure(t, fresh.admin.token, { ...settings, clientSecret: 'not-the-secret' });
+    await assertRefused(t, await signIn(t, fresh.tenant.slug), 'sso_idp_rejected');
+    const jwksFetches = idp.requests.filter((path) => path === '/jwks').length;
+    await configure(t, fresh.admin.token, { ...settings, clientSecret: idp.clientSecret });
+    await assertSignedIn(t, await signIn(t, fresh.tenant.slug), DEFAULT_HOSTILE_USER.email);
+    assert.equal(idp.requests.filter((path) => path === '/jwks').length, jwksFetches);
   });
 
   test('discovery is cached, refetched when an hour old, and a failing refetch refuses sso_discovery_failed', async () => {
@@ -205,6 +219,38 @@ describe('the state parameter', () => {
     assert.equal(cleared?.value, '');
     assert.equal(cleared?.path, '/auth/sso');
   });
+  test('only a MAC under the state key makes a state: our EdDSA signature, another use\'s MAC or no MAC is refused', async () => {
+    const { binding, callbackUrl } = await pending();
+    const payload = callbackUrl.searchParams.get('state')!.split('.')[1]!;
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const other = await t.ctx.keys.macKey('another purpose');
+    const header = encode({ alg: 'HS256', kid: other.kid });
+    const forged = [
+      (await t.ctx.keys.sign(claims, t.clock.now() + 60_000)).token,
+      `${header}.${payload}.${createHmac('sha256', other.key).update(`${header}.${payload}`).digest('base64url')}`,
+      `${encode({ alg: 'none', kid: other.kid })}.${payload}.`,
+    ];
+    for (const state of forged) {
+      const url = new URL(callbackUrl);
+      url.searchParams.set('state', state);
+      await assertRefused(t, await finish(t, url, binding), 'sso_state_invalid');
+    }
+    // Refused before the row was touched: the forgeries did not spend the genuine state.
+    await assertSignedIn(t, await finish(t, callbackUrl, binding), DEFAULT_HOSTILE_USER.email);
+  });
+
+  test('a sign-in started before the signing key rotates completes after it', async () => {
+    const kidOf = (url: URL) => JSON.parse(Buffer.from(url.searchParams.get('state')!.split('.')[0]!, 'base64url').toString()).kid;
+    const before = await pending();
+    await addSigningKey(t.ctx.db, t.ctx.sealer, t.clock.now() + 1);
+    await t.ctx.keys.reload();
+    const after = await pending();
+    assert.notEqual(kidOf(after.callbackUrl), kidOf(before.callbackUrl));
+    await assertSignedIn(t, await finish(t, before.callbackUrl, before.binding), DEFAULT_HOSTILE_USER.email);
+    await assertSignedIn(t, await finish(t, after.callbackUrl, after.binding), DEFAULT_HOSTILE_USER.email);
+  });
+
   // These two move the clock, which decides ID-token expiry too: they come last.
   test('a callback just inside 5 minutes still signs in', async () => {
     const { binding, callbackUrl } = await pending();
