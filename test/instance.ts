@@ -137,6 +137,7 @@ export async function getTestInstance(options: TestInstanceOptions = {}): Promis
     webRoot: options.webRoot,
   });
   if (options.listen) await server.app.listen({ port, host: '127.0.0.1' });
+  let closing: Promise<void> | undefined;
 
   const instance: TestInstance = {
     server,
@@ -188,10 +189,14 @@ export async function getTestInstance(options: TestInstanceOptions = {}): Promis
       if (!cookie) throw new Error('no session cookie');
       return cookie.value;
     },
-    async close() {
-      await server.close();
-      await db.close();
-      if (ownsDatabase) await database.drop();
+    close() {
+      // Idempotent, so a test can close an instance early and still register it for cleanup.
+      closing ??= (async () => {
+        await server.close();
+        await db.close();
+        if (ownsDatabase) await database.drop();
+      })();
+      return closing;
     },
   };
   return instance;

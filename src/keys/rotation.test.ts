@@ -132,12 +132,14 @@ describe('master key', () => {
     const v1 = `v1:${key()}`;
     const v2 = `v2:${key()}`;
     const before = await getTestInstance({ database, env: { MASTER_KEY: v1 } });
+    t.after(() => before.close());
     const seeded = await before.seedTenant();
     const signedBefore = seeded.admin.token;
     await before.close();
 
     // Rolling restart with both versions: the server keeps serving while the CLI re-seals.
     const during = await getTestInstance({ database, env: { MASTER_KEY: `${v2},${v1}` } });
+    t.after(() => during.close());
     const report = await resealAll(during.ctx.db, during.ctx.sealer);
     assert.equal(report.version, 'v2');
     assert.ok(report.resealed.signing_keys! >= 1);
@@ -159,6 +161,7 @@ describe('master key', () => {
     const v1 = `v1:${key()}`;
     const v2 = `v2:${key()}`;
     const first = await getTestInstance({ database, env: { MASTER_KEY: v1 } });
+    t.after(() => first.close());
     const seeded = await first.seedTenant();
     const idp = await realIdp(first, { profile: 'okta', users: [{ sub: 'okta-1', email: seeded.admin.email }] });
     t.after(() => idp.close());
@@ -171,6 +174,7 @@ describe('master key', () => {
 
     // Rolling restart with both versions; the secrets are re-sealed while it serves.
     const during = await getTestInstance({ database, env: { MASTER_KEY: `${v2},${v1}` } });
+    t.after(() => during.close());
     const report = await resealAll(during.ctx.db, during.ctx.sealer);
     assert.equal(report.resealed.sso_configs, 1);
     assert.equal(report.resealed.sso_states, 1);
