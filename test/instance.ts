@@ -201,3 +201,22 @@ export async function getTestInstance(options: TestInstanceOptions = {}): Promis
   };
   return instance;
 }
+
+/**
+ * Two server instances sharing one fresh database, as behind a load
+ * balancer; closed, and the database dropped, when the test ends.
+ */
+export async function twoInstances(
+  t: { after(fn: () => Promise<void>): void },
+  options: Omit<TestInstanceOptions, 'database'> = {},
+): Promise<[TestInstance, TestInstance]> {
+  const database = await createTestDatabase();
+  const a = await getTestInstance({ ...options, database });
+  const b = await getTestInstance({ ...options, database });
+  t.after(async () => {
+    await a.close();
+    await b.close();
+    await database.drop();
+  });
+  return [a, b];
+}

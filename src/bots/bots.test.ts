@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
-import { createTestDatabase, getTestInstance, PASSWORD, type Seeded, type TestInstance } from '../../test/instance.ts';
+import { getTestInstance, PASSWORD, twoInstances, type Seeded, type TestInstance } from '../../test/instance.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -114,14 +114,7 @@ describe('bots', () => {
 
 describe('bot revocation across instances', () => {
   test('a bot revoked on one instance is refused by another on its next request', async (t) => {
-    const database = await createTestDatabase();
-    const a = await getTestInstance({ database });
-    const b = await getTestInstance({ database });
-    t.after(async () => {
-      await a.close();
-      await b.close();
-      await database.drop();
-    });
+    const [a, b] = await twoInstances(t);
     const seeded = await a.seedTenant();
     const { bot, token } = (await createBot(a, seeded.admin.token, { name: 'shared' })).json();
     assert.equal((await b.inject({ method: 'GET', url: '/api/ping', token })).statusCode, 204, 'b verifies and caches it');

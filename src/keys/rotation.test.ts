@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
-import { createTestDatabase, getTestInstance, PASSWORD, TestClock } from '../../test/instance.ts';
+import { createTestDatabase, getTestInstance, PASSWORD, TestClock, twoInstances } from '../../test/instance.ts';
 import { assertSignedIn, configure, finish, realIdp, signIn, start, throughIdp } from '../../test/sso-driver.ts';
 import { SESSION_TTL_MS } from '../sessions/sessions.ts';
 import { envMasterKeySource, parseMasterKeys } from './master-key.ts';
@@ -63,15 +63,8 @@ describe('signing key rotation', () => {
   });
 
   test('another instance verifies a token signed with a key it has not loaded yet', async (t) => {
-    const database = await createTestDatabase();
     const clock = new TestClock();
-    const a = await getTestInstance({ database, clock });
-    const b = await getTestInstance({ database, clock });
-    t.after(async () => {
-      await a.close();
-      await b.close();
-      await database.drop();
-    });
+    const [a, b] = await twoInstances(t, { clock });
     const seeded = await a.seedTenant();
     const newKid = await addSigningKey(a.ctx.db, a.ctx.sealer, clock.now() + 1);
     clock.advance(11_000);
@@ -81,15 +74,8 @@ describe('signing key rotation', () => {
   });
 
   test('a MAC key is derived per signing key and purpose, the same on every instance, and is never published', async (t) => {
-    const database = await createTestDatabase();
     const clock = new TestClock();
-    const a = await getTestInstance({ database, clock });
-    const b = await getTestInstance({ database, clock });
-    t.after(async () => {
-      await a.close();
-      await b.close();
-      await database.drop();
-    });
+    const [a, b] = await twoInstances(t, { clock });
     const first = await a.ctx.keys.macKey('sso_state');
     assert.ok(first.key.equals((await b.ctx.keys.macKey('sso_state', first.kid))!.key), 'another instance derives the same key');
     assert.ok(!first.key.equals((await a.ctx.keys.macKey('another purpose')).key), 'each purpose has its own key');
