@@ -94,14 +94,17 @@ export interface SsoLoadResult {
 }
 
 /** Drives whole SSO sign-ins (start → IdP → callback) from bench/sso-driver.ts. */
-export async function ssoLoad(options: {
+/** What bench/sso-driver.ts is told to do. */
+export interface SsoLoadOptions {
   serverUrl: string;
   serverPid: number;
   tenant: string;
   concurrency: number;
   warmupS: number;
   durationS: number;
-}): Promise<SsoLoadResult> {
+}
+
+export async function ssoLoad(options: SsoLoadOptions): Promise<SsoLoadResult> {
   const { stdout, stderr, code } = await runNode([path.join(root, 'bench/sso-driver.ts'), JSON.stringify(options)]);
   const line = stdout.trim().split('\n').at(-1);
   if (code !== 0 || !line) throw new Error(`the SSO driver exited with ${code}: ${stderr.slice(-2000)}`);

@@ -5,16 +5,10 @@
  * /sso-complete with the session cookie. Reads the server's CPU time at the
  * edges of the measured window. Prints one JSON line (see SsoLoadResult).
  */
+import type { SsoLoadOptions } from './load.ts';
 import { cpuMs, cpuMsByThread } from './proc.ts';
 
-const options = JSON.parse(process.argv[2]!) as {
-  serverUrl: string;
-  serverPid: number;
-  tenant: string;
-  concurrency: number;
-  warmupS: number;
-  durationS: number;
-};
+const options = JSON.parse(process.argv[2]!) as SsoLoadOptions;
 
 /** One sign-in; throws with what went wrong. */
 async function signIn(): Promise<void> {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
-import { getTestInstance, type Seeded, type TestInstance } from '../../test/instance.ts';
+import { freePort, getTestInstance, type Seeded, type TestInstance } from '../../test/instance.ts';
 
 interface Received {
   from: string;
@@ -119,10 +118,7 @@ describe('invitation links without working mail', () => {
 
   test('when the SMTP server cannot be reached the invitation is still made: emailed: false with the URL', async (t) => {
     // A port that was free a moment ago: nothing listens there.
-    const probe = createNetServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as { port: number };
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await freePort();
     const instance = await getTestInstance({ env: { SMTP_URL: `smtp://u:p@127.0.0.1:${port}` } });
     t.after(() => instance.close());
     const seeded = await instance.seedTenant();
